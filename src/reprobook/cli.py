@@ -24,11 +24,18 @@ EXAMPLES = """examples:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line naming the problem (argparse's message says what is allowed)."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reprobook", description=(
+    parser = _Parser(prog="python -m reprobook", description=(
         "Run the book's chapters (Jupytext -> Papermill), build the book, and report status."),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def add_run_options(p, profile=True):
         if profile:
@@ -137,6 +144,9 @@ def cmd_record(args) -> int:
         if args.profile == "smoke" and res["run"]["parameters"]:
             raise ParameterError(f"the smoke results of {ch.id} used -p overrides; record a default run")
         res["run"].pop("cache_key", None)  # depends on the recorded file itself
+        previous = recorded_path(ch.id, args.profile)
+        if previous.exists() and "tolerance" in json.loads(previous.read_text()):
+            res["tolerance"] = json.loads(previous.read_text())["tolerance"]  # stated by hand: keep it
         write_json_atomic(recorded_path(ch.id, args.profile), res)
         print(f"recorded {ch.id} [{args.profile}] -> {recorded_path(ch.id, args.profile).relative_to(chapters_mod.REPO_ROOT)}")
     return 0

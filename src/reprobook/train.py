@@ -53,6 +53,12 @@ def _to(batch, device):
     return batch
 
 
+def _loader_generator_state(loader):
+    """The shuffling generator's state, so that a resumed run sees the same batches as an unbroken one."""
+    generator = getattr(loader, "generator", None)
+    return generator.get_state() if isinstance(generator, torch.Generator) else None
+
+
 def supervised_step(model: nn.Module, batch, loss_fn: Callable = F.cross_entropy) -> torch.Tensor:
     """The default step: ``batch = (inputs, targets)``, returns the loss."""
     inputs, targets = batch
@@ -89,7 +95,8 @@ def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.opt
     - ``scheduler`` is stepped once per epoch.
     - ``evaluate(model) -> dict`` (default: accuracy on ``val_loader``) runs after each epoch.
     - ``checkpoint``: a file written after each epoch; if it exists when ``fit`` starts, training resumes
-      from it (model, optimiser, scheduler, history), so a killed full run loses at most one epoch.
+      from it (model, optimiser, scheduler, history, random states), so a killed full run loses at most
+      one epoch and continues exactly as if it had not been stopped.
     - ``amp``: bfloat16 autocast on CUDA (no loss scaler needed); ignored on the CPU, where the smoke runs
       must stay bit-reproducible.
     """
@@ -108,6 +115,9 @@ def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.opt
             scheduler.load_state_dict(state["scheduler"])
         history = History.from_state(state["history"])
         first_epoch = state["epoch"] + 1
+        torch.set_rng_state(state["rng"])
+        if state.get("loader_rng") is not None:
+            loader.generator.set_state(state["loader_rng"])
     if evaluate is None and val_loader is not None:
         def evaluate(m):
             return {"accuracy": accuracy(*predict(m, val_loader, device))}
@@ -139,7 +149,8 @@ def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.opt
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                        "history": history.state_dict(), "epoch": epoch}, ckpt)
+                        "history": history.state_dict(), "epoch": epoch, "rng": torch.get_rng_state(),
+                        "loader_rng": _loader_generator_state(loader)}, ckpt)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
