@@ -59,6 +59,7 @@ class ChapterRun:
     cfg: SimpleNamespace
     params: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -70,6 +71,12 @@ class ChapterRun:
         """Record metrics (numbers or lists of numbers, e.g. one per seed) for the results file."""
         for name, value in metrics.items():
             self.metrics[name] = _jsonable(value)
+
+    def log_timing(self, **seconds: Any) -> None:
+        """Record timings (wall or CPU seconds, speed ratios). They are reported, but kept apart from the
+        metrics because they never repeat exactly, so the smoke regression does not compare them."""
+        for name, value in seconds.items():
+            self.timings[name] = _jsonable(value)
 
     @property
     def out_dir(self) -> Path:
@@ -91,6 +98,7 @@ class ChapterRun:
             "params": _jsonable(self.params),
             "config": _jsonable(vars(self.cfg)),
             "metrics": self.metrics,
+            "timings": self.timings,
             "claims": ledger.records(),
             "verdicts": ledger.counts(),
             "meta": {**runtime.run_metadata(self.device),

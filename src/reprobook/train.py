@@ -130,7 +130,7 @@ def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.opt
         bar = tqdm(total=epochs, initial=first_epoch, desc=desc, leave=False)
     for epoch in range(first_epoch, epochs):
         model.train()
-        total, count = 0.0, 0
+        total, count = torch.zeros((), device=device), 0  # summed on the device: no sync per batch
         for batch in loader:
             batch = _to(batch, device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -138,9 +138,9 @@ def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.opt
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += float(loss.detach())
+            total += loss.detach().float()
             count += 1
-        history.train_loss.append(total / max(count, 1))
+        history.train_loss.append(float(total) / max(count, 1))
         if scheduler is not None:
             scheduler.step()
         if evaluate is not None:
