@@ -44,3 +44,13 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path):
     assert resumed_hist.train_loss == full_hist.train_loss
     for a, b in zip(full_model.parameters(), resumed_model.parameters()):
         assert torch.equal(a, b)
+
+
+def test_scheduler_steps_per_epoch_or_per_batch():
+    for interval, expected_steps in (("epoch", 2), ("step", 2 * 8)):  # 256 samples / 32 = 8 batches
+        model = torch.nn.Linear(4, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=1.0)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 ** k)
+        fit(model, problem(), epochs=2, optimizer=opt, scheduler=sched, scheduler_interval=interval, progress=False)
+        assert sched.last_epoch == expected_steps
+        assert opt.param_groups[0]["lr"] == 0.5 ** expected_steps

@@ -86,13 +86,14 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
 
 
 def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.optim.Optimizer,
-        scheduler=None, device: torch.device | str = "cpu", step: Callable = supervised_step,
+        scheduler=None, scheduler_interval: str = "epoch", device: torch.device | str = "cpu", step: Callable = supervised_step,
         val_loader: Iterable | None = None, evaluate: Callable | None = None,
         checkpoint: str | Path | None = None, amp: bool = True, progress: bool | None = None,
         desc: str = "train", history: History | None = None) -> History:
     """Train ``model`` for ``epochs`` epochs and return its :class:`History`.
 
-    - ``scheduler`` is stepped once per epoch.
+    - ``scheduler`` is stepped once per epoch, or once per batch with ``scheduler_interval="step"`` (for
+      schedules such as a cosine decay within a short run).
     - ``evaluate(model) -> dict`` (default: accuracy on ``val_loader``) runs after each epoch.
     - ``checkpoint``: a file written after each epoch; if it exists when ``fit`` starts, training resumes
       from it (model, optimiser, scheduler, history, random states), so a killed full run loses at most
@@ -102,6 +103,8 @@ def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.opt
     """
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
+    if scheduler_interval not in ("epoch", "step"):
+        raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
     device = torch.device(device)
     model.to(device)
     history = history or History()
@@ -138,10 +141,12 @@ def fit(model: nn.Module, loader: Iterable, *, epochs: int, optimizer: torch.opt
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if scheduler is not None and scheduler_interval == "step":
+                scheduler.step()
             total += loss.detach().float()
             count += 1
         history.train_loss.append(float(total) / max(count, 1))
-        if scheduler is not None:
+        if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
         if evaluate is not None:
             history.add_val(evaluate(model))
