@@ -34,3 +34,11 @@ def test_stated_tolerance_widens_named_metrics_only():
     expected["tolerance"] = {"metrics": {"time": {"rel": 0.5}}}
     assert drift(expected, results([0.9], time=14.0)) == []
     assert drift(expected, results([0.95], time=14.0)) != []
+
+
+def test_volatile_claims_are_not_compared():
+    expected = results([0.9])
+    expected["claims"].append({"id": "speed", "verdict": "reproduced", "volatile": True})
+    actual = results([0.9])
+    actual["claims"].append({"id": "speed", "verdict": "partly", "volatile": True})
+    assert drift(expected, actual) == []

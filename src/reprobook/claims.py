@@ -326,11 +326,12 @@ class Claim:
     measured: dict[str, list[float]]
     verdict: Verdict
     detail: str
+    volatile: bool = False  # the verdict rests on timings: reported, not compared by the smoke regression
 
     def record(self) -> dict[str, Any]:
         return {"id": self.id, "claim": self.text, "paper": self.paper, "rule": self.rule.describe(),
                 "measured": self.measured, "ours": self.ours(), "verdict": self.verdict.value,
-                "detail": self.detail}
+                "detail": self.detail, "volatile": self.volatile}
 
     def ours(self) -> str:
         return "; ".join(f"{k} {summarise(v)}" for k, v in self.measured.items()) or "—"
@@ -343,8 +344,12 @@ class Ledger:
     claims: list[Claim] = field(default_factory=list)
 
     def claim(self, id: str, text: str, *, paper: str, rule: Rule,
-              measured: Mapping[str, Any] | None = None) -> Claim:
-        """Declare a claim and decide its verdict now, from ``measured``, by ``rule``."""
+              measured: Mapping[str, Any] | None = None, volatile: bool = False) -> Claim:
+        """Declare a claim and decide its verdict now, from ``measured``, by ``rule``.
+
+        ``volatile=True`` marks a claim whose measurements are timings (wall or CPU seconds): its verdict
+        is reported like any other, but the smoke regression does not require it to repeat.
+        """
         if any(c.id == id for c in self.claims):
             raise ClaimError(f"duplicate claim id {id!r}")
         if not isinstance(rule, Rule):
@@ -356,7 +361,7 @@ class Ledger:
             raise ClaimError(f"claim {id!r}: the rule reads {missing} but measured has only {sorted(arrays)}")
         decision = rule.decide(arrays)
         claim = Claim(id, text, paper, rule, {k: [float(x) for x in a] for k, a in arrays.items()},
-                      decision.verdict, decision.detail)
+                      decision.verdict, decision.detail, volatile)
         self.claims.append(claim)
         return claim
 

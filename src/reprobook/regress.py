@@ -5,7 +5,10 @@ bit. The default tolerance (relative 1e-3 or absolute 1e-4, whichever is looser)
 from a different CPU instruction set while catching any change that moves a result in earnest. An expected
 file may widen it for named metrics, with a reason, in a ``"tolerance"`` section::
 
-    "tolerance": {"metrics": {"wall_ratio": {"rel": 0.5, "why": "a timing, not a result"}}}
+    "tolerance": {"metrics": {"n_iterations": {"abs": 2, "why": "..."}}}
+
+Timings are not metrics (``run.log_timing``) and claims declared ``volatile`` (decided on timings) are not
+compared, since neither repeats exactly.
 """
 from __future__ import annotations
 
@@ -55,8 +58,9 @@ def drift(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
                                 f"(|diff| {abs(g - w):.3g} > allowed {allowed:.3g})")
         elif w != g:
             problems.append(f"metric {name} changed: expected {w!r}, got {g!r}")
-    want_v = {c["id"]: c["verdict"] for c in expected.get("claims", [])}
-    got_v = {c["id"]: c["verdict"] for c in actual.get("claims", [])}
+    volatile = {c["id"] for c in [*expected.get("claims", []), *actual.get("claims", [])] if c.get("volatile")}
+    want_v = {c["id"]: c["verdict"] for c in expected.get("claims", []) if c["id"] not in volatile}
+    got_v = {c["id"]: c["verdict"] for c in actual.get("claims", []) if c["id"] not in volatile}
     for cid in sorted(want_v.keys() | got_v.keys()):
         if want_v.get(cid) != got_v.get(cid):
             problems.append(f"claim {cid} verdict changed: expected {want_v.get(cid)!r}, got {got_v.get(cid)!r}")
