@@ -34,9 +34,12 @@ smoke: $(STAMP)  ## run every chapter in the smoke profile
 status: $(STAMP)  ## table of chapters, last runs and verdicts
 	$(PY) -m reprobook status
 
-lock: $(STAMP)  ## rewrite requirements/lock.txt from .venv (after adding a dependency)
+lock:  ## rewrite requirements/lock.txt from .venv (after pip-installing a new dependency into it)
+	@test -x $(PY) || { echo "no .venv: run make setup first"; exit 1; }
 	{ echo "# Exact versions every set-up installs (make setup). Regenerate with: make lock"; \
 	  $(PY) -m pip freeze --exclude-editable | grep -iv '^reprobook'; } > requirements/lock.txt
+	$(PY) -m pip check
+	touch $(STAMP)
 
 clean:  ## remove build products (keeps .venv)
 	rm -rf _build book/dashboard.md
