@@ -113,7 +113,9 @@ def _start(chapter: Chapter, profile: str, params: dict[str, Any], build: Path) 
     key = cache_key(chapter, profile, params)
     tmp = build / "runs" / profile / f".tmp-{chapter.id}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir(parents=True)
+    source_hash = hashlib.sha256(chapter.path.read_bytes()).hexdigest()[:16]
     spec = {"source": str(chapter.path), "notebook": str(tmp / NOTEBOOK_FILE),
+            "converted": str(build / "converted" / f"{chapter.id}-{source_hash}.ipynb"),
             "parameters": {"profile": profile, **params}, "cwd": str(tmp)}
     (tmp / "job.json").write_text(json.dumps(spec))
     log = tmp / "worker.log"
