@@ -53,3 +53,28 @@ def test_assign_to_nearest():
     assert out.tolist() == [3, 4, 5, 3, 5]
     with pytest.raises(ValueError):
         assign_to_nearest(X, kept, np.array([1, 2]))
+
+
+def test_clustering_accuracy_hand_examples():
+    from reprobook.cluster import clustering_accuracy
+
+    assert clustering_accuracy([0, 0, 1, 1, 2, 2], [5, 5, 3, 3, 9, 9]) == 1.0  # relabelling is free
+    # two clusters for three classes: cluster 0 -> class 0 (2 right), cluster 1 -> class 2 (2 right),
+    # class 1 is left unmatched, so 4 of 6
+    assert clustering_accuracy([0, 0, 1, 1, 2, 2], [0, 0, 0, 1, 1, 1]) == pytest.approx(4 / 6)
+    # more clusters than classes: the extra cluster's points count as wrong
+    assert clustering_accuracy([0, 0, 0, 1], [0, 0, 1, 2]) == pytest.approx(3 / 4)
+    with pytest.raises(ValueError):
+        clustering_accuracy([0, 1], [0])
+
+
+def test_clustering_accuracy_equals_brute_force_over_permutations():
+    from itertools import permutations
+
+    from reprobook.cluster import clustering_accuracy
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 60)
+    c = rng.integers(0, 4, 60)
+    best = max(np.mean(np.array(p)[c] == y) for p in permutations(range(4)))
+    assert clustering_accuracy(y, c) == pytest.approx(best)

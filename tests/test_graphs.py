@@ -120,3 +120,55 @@ def test_bad_inputs_are_refused(line):
         graphs.graph_laplacian(np.array([[0.0, 1.0], [0.0, 0.0]]))
     with pytest.raises(ValueError):
         graphs.hyperedge_weights(line, np.eye(4), mu=0.0)
+
+
+# --- sparse 0/1 constructions and modularity (chapter icpr2024-09) ---
+
+
+def test_knn_adjacency_union_and_mutual_on_a_line(line):
+    # 1-NN of 0, 1, 3, 6: 0->1, 1->0, 3->1, 6->3.
+    union = graphs.knn_adjacency(line, 1, mode="union").toarray()
+    mutual = graphs.knn_adjacency(line, 1, mode="mutual").toarray()
+    expected_union = np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
+    np.testing.assert_array_equal(union, expected_union)
+    np.testing.assert_array_equal(mutual, [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+
+
+def test_knn_adjacency_matches_sklearn_connectivity(cloud):
+    B = kneighbors_graph(cloud, 5, mode="connectivity", include_self=False)
+    np.testing.assert_array_equal(graphs.knn_adjacency(cloud, 5).toarray(), B.maximum(B.T).toarray())
+    np.testing.assert_array_equal(graphs.knn_adjacency(cloud, 5, mode="mutual").toarray(),
+                                  B.minimum(B.T).toarray())
+
+
+def test_epsilon_graph_and_radius_for_mean_degree(line):
+    # pairwise distances: 1, 2, 3, 3, 5, 6; eps = 2 joins (0,1) and (1,3).
+    np.testing.assert_array_equal(graphs.epsilon_adjacency(line, 2.0).toarray(),
+                                  [[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
+    assert graphs.epsilon_for_mean_degree(line, 1.0) == 2.0  # 2 edges wanted -> second smallest distance
+    assert graphs.epsilon_for_mean_degree(line, 3.0) == 6.0  # complete graph
+    with pytest.raises(ValueError):
+        graphs.epsilon_adjacency(line, 0.0)
+
+
+def test_modularity_of_two_triangles_closed_form():
+    # Two triangles joined by one edge: m = 7, Q = 2 * (3/7 - (7/14)^2) = 5/14.
+    A = np.zeros((6, 6))
+    for i, j in [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]:
+        A[i, j] = A[j, i] = 1
+    assert graphs.modularity(A, [0, 0, 0, 1, 1, 1]) == pytest.approx(5 / 14)
+    assert graphs.modularity(A, [0] * 6) == pytest.approx(0.0)
+    assert graphs.modularity(np.zeros((3, 3)), [0, 1, 2]) == 0.0
+
+
+def test_modularity_matches_networkx_on_a_weighted_graph(cloud):
+    import networkx as nx
+    from networkx.algorithms.community import modularity as nx_modularity
+
+    W = graphs.knn_heat_graph(cloud, 5)
+    labels = np.random.default_rng(1).integers(0, 4, len(cloud))
+    G = nx.from_numpy_array(W)
+    comms = [set(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+    assert graphs.modularity(W, labels) == pytest.approx(nx_modularity(G, comms, weight="weight"), abs=1e-12)
+    with pytest.raises(ValueError):
+        graphs.modularity(np.triu(W), labels)  # not symmetric

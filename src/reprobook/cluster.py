@@ -8,6 +8,8 @@
 * :func:`matched_prf` scores a clustering against classes: clusters are matched one-to-one to classes by the
   Hungarian method (scipy's ``linear_sum_assignment``, maximising the points in agreement), per-class
   precision and recall are averaged over the classes, and F is their harmonic mean.
+* :func:`clustering_accuracy` is the usual clustering ACC: the share of points in agreement after the same
+  Hungarian one-to-one matching of clusters to classes.
 * :func:`assign_to_nearest` gives points left out of a clustering (e.g. removed as noise) the label of the
   nearest clustered point.
 """
@@ -17,7 +19,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist, pdist, squareform
 
-__all__ = ["density_peaks", "matched_prf", "assign_to_nearest"]
+__all__ = ["density_peaks", "matched_prf", "assign_to_nearest", "clustering_accuracy"]
 
 KERNELS = ("gaussian", "cutoff")
 
@@ -108,3 +110,20 @@ def assign_to_nearest(X, kept, labels_kept) -> np.ndarray:
         nearest = cdist(X[~kept], X[kept]).argmin(1)
         out[~kept] = np.asarray(labels_kept)[nearest]
     return out
+
+
+def clustering_accuracy(y_true, y_pred) -> float:
+    """Clustering accuracy (ACC): the share of points whose cluster maps to their class under the best
+    one-to-one cluster-to-class map (Hungarian method on the contingency table, scipy's
+    ``linear_sum_assignment``). Clusters left without a class (more clusters than classes) count as wrong.
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
+        raise ValueError(f"y_true and y_pred must be equal-length non-empty 1-D arrays, got {y_true.shape} and {y_pred.shape}")
+    _, t = np.unique(y_true, return_inverse=True)
+    _, c = np.unique(y_pred, return_inverse=True)
+    cont = np.zeros((t.max() + 1, c.max() + 1))
+    np.add.at(cont, (t, c), 1)
+    rows, cols = linear_sum_assignment(cont, maximize=True)
+    return float(cont[rows, cols].sum() / y_true.size)

@@ -16,7 +16,8 @@ from scipy.sparse.csgraph import laplacian as _csgraph_laplacian
 from sklearn.neighbors import NearestNeighbors
 
 __all__ = ["knn_indices", "heat_width", "knn_heat_graph", "graph_laplacian", "knn_hyperedges",
-           "hyperedge_weights", "hypergraph_laplacian"]
+           "hyperedge_weights", "hypergraph_laplacian", "knn_adjacency", "epsilon_adjacency",
+           "epsilon_for_mean_degree", "modularity"]
 
 
 def knn_indices(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -143,3 +144,83 @@ def hypergraph_laplacian(F: np.ndarray, w: np.ndarray, normalised: bool = True) 
     s = 1.0 / np.sqrt(dv)
     H = np.eye(len(dv)) - s[:, None] * theta * s[None, :]
     return (H + H.T) / 2  # exact symmetry despite rounding
+
+
+# --- Sparse 0/1 graph constructions and modularity (chapter icpr2024-09) ---------------------------------
+
+
+def knn_adjacency(X: np.ndarray, k: int, mode: str = "union"):
+    """Unweighted symmetric kNN graph as a SciPy CSR matrix with 0/1 entries and an empty diagonal.
+
+    ``mode="union"``: ``i`` and ``j`` are joined when either is among the other's ``k`` nearest neighbours
+    (the usual kNN graph, as ``kneighbors_graph`` then ``maximum(A, A.T)``); ``mode="mutual"``: only when
+    each is among the other's (the mutual kNN graph, a subgraph of the union graph).
+    """
+    import scipy.sparse as sp
+
+    if mode not in ("union", "mutual"):
+        raise ValueError(f"mode={mode!r}: allowed are 'union' and 'mutual'")
+    idx, _ = knn_indices(X, k)
+    n = len(idx)
+    B = sp.csr_matrix((np.ones(idx.size), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
+    A = B.maximum(B.T) if mode == "union" else B.minimum(B.T)
+    A = A.tocsr()
+    A.eliminate_zeros()
+    return A
+
+
+def epsilon_adjacency(X: np.ndarray, eps: float):
+    """Unweighted epsilon-neighbourhood graph (CSR, 0/1): ``i != j`` joined when ``||x_i - x_j|| <= eps``."""
+    from sklearn.neighbors import radius_neighbors_graph
+
+    if not eps > 0:
+        raise ValueError(f"eps={eps} must be positive")
+    A = radius_neighbors_graph(np.asarray(X, dtype=float), eps, mode="connectivity", include_self=False)
+    A = A.maximum(A.T).tocsr()
+    A.eliminate_zeros()
+    return A
+
+
+def epsilon_for_mean_degree(X: np.ndarray, degree: float) -> float:
+    """The radius at which the epsilon graph has (about) the given mean degree.
+
+    It is the ``degree / (n - 1)`` quantile of the pairwise distances (lower interpolation, so the graph
+    at that radius has at least ``degree * n / 2`` edges when there are no ties). A label-free rule to
+    put the epsilon graph on the same edge budget as a kNN graph.
+    """
+    from scipy.spatial.distance import pdist
+
+    X = np.asarray(X, dtype=float)
+    n = len(X)
+    if not 0 < degree <= n - 1:
+        raise ValueError(f"degree={degree} must be in (0, n - 1] = (0, {n - 1}]")
+    d = np.sort(pdist(X))
+    m = int(np.ceil(degree * n / 2))  # number of edges wanted
+    return float(d[min(m, d.size) - 1])
+
+
+def modularity(A, labels) -> float:
+    """Newman's modularity of a partition of an undirected graph (weights allowed, no self-loops needed).
+
+    ``Q = 1/(2m) sum_ij [A_ij - k_i k_j / (2m)] delta(c_i, c_j)`` with ``k`` the (weighted) degrees and
+    ``2m = sum_ij A_ij``. Computed per community as ``sum_c [L_c / (2m) - (K_c / (2m))^2]`` where ``L_c``
+    sums ``A_ij`` over ordered pairs inside ``c`` and ``K_c`` the degrees in ``c``. A graph without edges
+    has ``Q = 0`` by convention. ``A`` may be dense or SciPy sparse; it must be symmetric.
+    """
+    import scipy.sparse as sp
+
+    A = sp.csr_matrix(A, dtype=float)
+    labels = np.asarray(labels)
+    if A.shape[0] != A.shape[1] or A.shape[0] != labels.size:
+        raise ValueError(f"A must be square with one label per vertex, got {A.shape} and {labels.size} labels")
+    if abs(A - A.T).sum() > 1e-9 * max(1.0, abs(A).sum()):
+        raise ValueError("A must be symmetric (an undirected graph)")
+    two_m = float(A.sum())
+    if two_m == 0:
+        return 0.0
+    _, c = np.unique(labels, return_inverse=True)
+    deg = np.asarray(A.sum(axis=1)).ravel()
+    coo = A.tocoo()
+    inside = np.bincount(c[coo.row], weights=coo.data * (c[coo.row] == c[coo.col]), minlength=c.max() + 1)
+    K = np.bincount(c, weights=deg, minlength=c.max() + 1)
+    return float(np.sum(inside / two_m - (K / two_m) ** 2))
