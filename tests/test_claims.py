@@ -91,3 +91,12 @@ def test_records_counts_and_rendering():
     md = records_to_markdown(ledger.records())
     assert "A \\| B beats C" in md and "**reproduced**" in md
     assert "<table" in ledger._repr_html_() and "not testable here" in ledger._repr_html_()
+
+
+def test_timing_claims_say_so_in_the_table():
+    ledger = Ledger()
+    ledger.claim("t", "faster", paper="2x", rule=Better("a", "b"), measured={"a": 2, "b": 1}, volatile=True)
+    ledger.claim("u", "better", paper="+1", rule=Better("a", "b"), measured={"a": 2, "b": 1})
+    md = ledger.to_markdown().splitlines()
+    assert "decided on timings" in md[2] and "decided on timings" not in md[3]
+    assert ledger.records()[0]["volatile"] is True

@@ -388,6 +388,9 @@ _COLUMNS = (("claim", "Claim"), ("paper", "Paper"), ("ours", "Ours (this run)"),
             ("verdict", "Verdict"))
 
 
+_TIMING_NOTE = " (decided on timings, which vary from run to run)"
+
+
 def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -397,6 +400,7 @@ def records_to_markdown(records: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for r in records:
         cells = [_md_cell(r[k]) for k, _ in _COLUMNS]
+        cells[-2] += _TIMING_NOTE if r.get("volatile") else ""
         cells[-1] = f"**{cells[-1]}** ({_md_cell(r['detail'])})"
         rows.append("| " + " | ".join(cells) + " |")
     return head + "\n".join(rows) + "\n"
@@ -410,7 +414,8 @@ def records_to_html(records: Sequence[Mapping[str, Any]]) -> str:
     head = "".join(f"<th>{html.escape(t)}</th>" for _, t in _COLUMNS)
     rows = []
     for r in records:
-        cells = [f"<td>{html.escape(str(r[k]))}</td>" for k, _ in _COLUMNS[:-1]]
+        cells = [f"<td>{html.escape(str(r[k]))}</td>" for k, _ in _COLUMNS[:-2]]
+        cells.append(f"<td>{html.escape(r['rule'] + (_TIMING_NOTE if r.get('volatile') else ''))}</td>")
         colour = _VERDICT_COLOURS.get(r["verdict"], "")
         cells.append(f'<td style="background:{colour}"><b>{html.escape(r["verdict"])}</b><br>'
                      f'<small>{html.escape(r["detail"])}</small></td>')
