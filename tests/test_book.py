@@ -31,3 +31,21 @@ def test_book_builds_with_every_chapter_and_the_dashboard(smoke_outcomes):
         page = (html / (ch.rel + ".html")).read_text()
         assert "claims-ledger" in page, f"{ch.id}: the claims table is not on the page"
         assert ch.id in dashboard
+
+
+def test_a_failing_chapter_fails_the_book_before_anything_is_built(monkeypatch, capsys):
+    from reprobook.pipeline import Outcome
+
+    monkeypatch.setattr(book, "run_chapters", lambda chapters, *a, **k: [
+        Outcome(ch.id, "failed" if i == 0 else "cached", 1.0, "cell 3: ValueError: boom") for i, ch in enumerate(chapters)])
+    monkeypatch.setattr(book, "stage", lambda *a, **k: pytest.fail("staged although a chapter failed"))
+    assert book.build_book() == 1
+    err = capsys.readouterr().err
+    assert "cell 3: ValueError: boom" in err and "not built while a chapter fails" in err
+
+
+def test_an_error_output_in_a_staged_notebook_fails_the_book(monkeypatch, tmp_path):
+    monkeypatch.setattr(book, "run_chapters", lambda chapters, *a, **k: [])
+    monkeypatch.setattr(book, "stage", lambda *a, **k: ["x: error output in the executed notebook: ValueError: bad"])
+    monkeypatch.setattr(book.subprocess, "run", lambda *a, **k: pytest.fail("jupyter-book ran despite a problem"))
+    assert book.build_book() == 1
