@@ -22,9 +22,12 @@ __all__ = ["interp1d", "amplitude", "add_noise", "time_scale", "warp_time", "war
            "sliced_wasserstein"]
 
 
-def _check(x: torch.Tensor) -> None:
+def _check(x: torch.Tensor, sigma: float = 0.0) -> None:
+    """A (batch, channels, length) input and, for the random ops, a non-negative strength."""
     if x.ndim != 3:
         raise ValueError(f"expected a tensor of shape (batch, channels, length), got shape {tuple(x.shape)}")
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
 
 
 def _per_sample(v, x: torch.Tensor) -> torch.Tensor:
@@ -138,9 +141,7 @@ def _gen(generator: torch.Generator | None, x: torch.Tensor) -> dict:
 
 def jitter(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Add i.i.d. Gaussian noise of standard deviation ``sigma``."""
-    _check(x)
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    _check(x, sigma)
     if sigma == 0:
         return x
     return add_noise(x, sigma, torch.randn(x.shape, **_gen(generator, x)))
@@ -148,9 +149,7 @@ def jitter(x: torch.Tensor, sigma: float, generator: torch.Generator | None = No
 
 def scaling(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Multiply each channel of each sample by a factor drawn from N(1, sigma^2)."""
-    _check(x)
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    _check(x, sigma)
     if sigma == 0:
         return x
     return amplitude(x, 1 + sigma * torch.randn(x.shape[:2], **_gen(generator, x)))
@@ -159,9 +158,7 @@ def scaling(x: torch.Tensor, sigma: float, generator: torch.Generator | None = N
 def magnitude_warp(x: torch.Tensor, sigma: float, n_knots: int = 4,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     """Multiply by a smooth random curve through ``n_knots`` knots drawn from N(1, sigma^2)."""
-    _check(x)
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    _check(x, sigma)
     if sigma == 0:
         return x
     return warp_magnitude(x, 1 + sigma * torch.randn((x.shape[0], n_knots), **_gen(generator, x)))
@@ -170,9 +167,7 @@ def magnitude_warp(x: torch.Tensor, sigma: float, n_knots: int = 4,
 def time_warp(x: torch.Tensor, sigma: float, n_knots: int = 4,
               generator: torch.Generator | None = None) -> torch.Tensor:
     """Warp time with local speeds drawn from N(1, sigma^2) at ``n_knots`` knots (clipped to >= 0.1)."""
-    _check(x)
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    _check(x, sigma)
     if sigma == 0:
         return x
     speeds = (1 + sigma * torch.randn((x.shape[0], n_knots), **_gen(generator, x))).clamp(min=0.1)
