@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from reprobook import pipeline
-from reprobook.chapters import Chapter, check_overrides, parameters, parse_value
+from reprobook.chapters import Chapter, check_overrides, discover, parameters, parse_value
 from reprobook.runtime import ParameterError
 
 from .conftest import FIXTURES, REPO
@@ -143,3 +143,17 @@ def test_status_lists_chapters():
     code, out, _ = cli("status")
     assert code == 0 and out.splitlines()[0].split()[:2] == ["chapter", "profile"]
     assert "icpr2024-16" in out and "iconip2024-21" in out
+
+
+def test_status_shows_committed_full_results_when_none_ran_here(tmp_path):
+    """Full runs happen on other machines; their committed results appear in the status table as such."""
+    from reprobook.dashboard import status_rows
+    from reprobook.results import load_recorded
+
+    rows = {(r[0], r[1]): r for r in status_rows(["smoke", "full"], build=tmp_path)}
+    recorded = [cid for cid in discover() if load_recorded(cid, "full") is not None]
+    assert recorded, "the repository has committed full results"
+    for cid in recorded:
+        row = rows[(cid, "full")]
+        assert row[3] == "recorded in data/" and row[6] not in ("", "—"), row
+    assert all(rows[(cid, "smoke")][2] == "never" for cid in discover())
