@@ -56,6 +56,14 @@ def test_parameters_are_read_from_the_tagged_cell(tiny_chapter):
         check_overrides(tiny_chapter, {"fail": 1})
 
 
+def test_data_root_takes_a_folder_even_when_the_cell_leaves_it_unannotated(tiny_chapter):
+    assert parameters(tiny_chapter)["data_root"].annotation is None  # ``data_root = None`` in the cell
+    assert check_overrides(tiny_chapter, {"data_root": "/data/voc"}) == {"data_root": "/data/voc"}
+    assert check_overrides(tiny_chapter, {"data_root": None}) == {"data_root": None}
+    with pytest.raises(ParameterError, match="'data_root'=3 has type int; expected None or str"):
+        check_overrides(tiny_chapter, {"data_root": 3})
+
+
 @pytest.mark.parametrize("text,value", [("3", 3), ("0.5", 0.5), ("None", None), ("true", True),
                                         ("[1, 2]", [1, 2]), ("resnet18", "resnet18"), ("/data/x", "/data/x")])
 def test_command_line_values_are_python_literals_or_strings(text, value):

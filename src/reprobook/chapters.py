@@ -81,6 +81,11 @@ def resolve(ids: list[str] | None, root: Path = REPO_ROOT) -> list[Chapter]:
     return list(dict.fromkeys(chapters))
 
 
+# The contract's standard parameters have known types even where a chapter leaves them unannotated:
+# ``data_root = None`` must still accept a folder from ``-p data_root PATH``.
+STANDARD_ANNOTATIONS = {"profile": "str", "seed": "int", "device": "str", "data_root": "str | None"}
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -106,8 +111,9 @@ class Parameter:
     def allowed_types(self) -> set[type]:
         names = {"str": str, "int": int, "float": float, "bool": bool, "None": type(None), "list": list,
                  "dict": dict}
-        if self.annotation:
-            parts = [p.strip().split("[")[0] for p in self.annotation.replace("Optional[", "None | ").split("|")]
+        annotation = self.annotation or STANDARD_ANNOTATIONS.get(self.name)
+        if annotation:
+            parts = [p.strip().split("[")[0] for p in annotation.replace("Optional[", "None | ").split("|")]
             types = {names[p.rstrip("]")] for p in parts if p.rstrip("]") in names}
             if types:
                 return types
