@@ -12,6 +12,10 @@
   Hungarian one-to-one matching of clusters to classes.
 * :func:`assign_to_nearest` gives points left out of a clustering (e.g. removed as noise) the label of the
   nearest clustered point.
+* :func:`purity` (each cluster votes for its majority class; the metric of Ho 2023, ch. 5) and
+  :func:`clustering_scores`, the metrics of the multicut chapters in one dict: ACC (extra clusters count as
+  errors, as in Ho 2023, Sect. 2.4.1), purity, NMI and ARI (scikit-learn), the number of clusters and of
+  singleton clusters.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist, pdist, squareform
 
-__all__ = ["density_peaks", "matched_prf", "assign_to_nearest", "clustering_accuracy"]
+__all__ = ["density_peaks", "matched_prf", "assign_to_nearest", "clustering_accuracy", "purity", "clustering_scores"]
 
 KERNELS = ("gaussian", "cutoff")
 
@@ -127,3 +131,34 @@ def clustering_accuracy(y_true, y_pred) -> float:
     np.add.at(cont, (t, c), 1)
     rows, cols = linear_sum_assignment(cont, maximize=True)
     return float(cont[rows, cols].sum() / y_true.size)
+
+
+def _contingency(y_true, y_pred) -> np.ndarray:
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
+        raise ValueError(f"y_true and y_pred must be equal-length non-empty 1-D arrays, got {y_true.shape} and {y_pred.shape}")
+    _, t = np.unique(y_true, return_inverse=True)
+    _, c = np.unique(y_pred, return_inverse=True)
+    cont = np.zeros((t.max() + 1, c.max() + 1))
+    np.add.at(cont, (t, c), 1)
+    return cont
+
+
+def purity(y_true, y_pred) -> float:
+    """Purity: every cluster is credited with its most frequent class; the share of points credited.
+    Unlike ACC it does not punish splitting a class into many clusters (singletons are pure)."""
+    cont = _contingency(y_true, y_pred)
+    return float(cont.max(0).sum() / cont.sum())
+
+
+def clustering_scores(y_true, y_pred) -> dict[str, float]:
+    """ACC, purity, NMI, ARI, the number of clusters and of singleton clusters, in one dict."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    cont = _contingency(y_true, y_pred)
+    sizes = cont.sum(0)
+    return {"acc": clustering_accuracy(y_true, y_pred), "purity": purity(y_true, y_pred),
+            "nmi": float(normalized_mutual_info_score(y_true, y_pred)),
+            "ari": float(adjusted_rand_score(y_true, y_pred)),
+            "n_clusters": int(len(sizes)), "n_singletons": int((sizes == 1).sum())}
