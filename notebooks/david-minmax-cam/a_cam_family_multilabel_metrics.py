@@ -37,16 +37,19 @@
 profile = "smoke"  # "smoke" (CI, CPU, under 60 s) or "full" (larger scenes and network, 3 seeds, one GPU)
 seed = 0  # base seed; the full profile uses seed, seed+1, seed+2
 device = "auto"  # "auto" picks CUDA when present
-data_root = None  # this chapter only has the synthetic stand-in: leave None
+data_root = None  # None: synthetic scenes; a folder holding VOCdevkit/VOC2012: train and evaluate on VOC 2012
 epochs: int | None = None  # training epochs of the classifier
-n_train: int | None = None  # training scenes
-n_test: int | None = None  # evaluation scenes (maps and metrics are computed on these)
+n_train: int | None = None  # training scenes (with VOC: at most this many training images; default: the whole split)
+n_test: int | None = None  # evaluation scenes (with VOC: the first n_test images of val); maps and metrics use these
 pair_cooccurrence: float | None = None  # probability that class 1 joins an image anchored on class 0 (and back)
 label_set: str | None = None  # "truth" (the labels of the image, as the paper's text) or "detections" (sigmoid > 0.5)
 score_cam_weights: str | None = None  # "sigmoid" (the paper's Eq. 4) or "softmax" (Wang et al., grad-cam package)
+arch: str | None = None  # "auto" (4-block CNN on scenes, ResNet-18 on VOC), "scenecnn", "resnet18", "resnet50", "resnet101"
 
 # %%
+import os
 import time
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -54,28 +57,37 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from IPython.display import Markdown, display
+import torchvision
 from torch import nn
 
 import reprobook as rb
+from reprobook.data import DatasetNotFound
 from reprobook.data.scenes import cooccurrence_matrix, make_scenes
+from reprobook.data.voc import VOC_CLASSES, VOC_IGNORE, VOCSegmentation, find_voc2012, read_split, voc_available
 from reprobook.explain import CamExplainer, detections, explanation_metrics, mask_energy, masked_scores
 from reprobook.runtime import seed_everything
 
 PROFILES = {
     # CPU, one thread: 48 px scenes of 6 shape classes, a 4-layer CNN (feature map 12 x 12), one seed.
+    # (voc_size only matters with a VOC data_root: the smoke profile then merely checks the plumbing.)
     "smoke": dict(epochs=6, n_train=1200, n_test=128, size=48, width=16, pair_cooccurrence=0.8,
-                  label_set="truth", score_cam_weights="sigmoid", n_seeds=1, batch_size=64, lr=3e-3),
-    # One GPU: 96 px scenes, a wider network (feature map 24 x 24), 3 seeds.
+                  label_set="truth", score_cam_weights="sigmoid", n_seeds=1, batch_size=64, lr=3e-3,
+                  arch="auto", voc_size=96),
+    # One GPU: 96 px scenes, a wider network (feature map 24 x 24), 3 seeds. With a VOC 2012 data_root:
+    # 224 px images, a torchvision ResNet-18 (random init, feature map 7 x 7), 3 seeds.
     "full": dict(epochs=20, n_train=8000, n_test=500, size=96, width=32, pair_cooccurrence=0.8,
-                 label_set="truth", score_cam_weights="sigmoid", n_seeds=3, batch_size=64, lr=3e-3),
+                 label_set="truth", score_cam_weights="sigmoid", n_seeds=3, batch_size=64, lr=3e-3,
+                 arch="auto", voc_size=224),
 }
+ARCHS = ("auto", "scenecnn", "resnet18", "resnet50", "resnet101")
 run = rb.start("david-a", profile=profile, seed=seed, device=device, data_root=data_root, profiles=PROFILES,
                knobs=dict(epochs=epochs, n_train=n_train, n_test=n_test, pair_cooccurrence=pair_cooccurrence,
-                          label_set=label_set, score_cam_weights=score_cam_weights))
+                          label_set=label_set, score_cam_weights=score_cam_weights, arch=arch))
 cfg = run.cfg
-if run.data_root is not None:
-    raise rb.ParameterError(f"data_root={str(run.data_root)!r}: this chapter has no real-dataset path (VOC, COCO "
-                            "with the paper's pretrained networks); use None for the synthetic scenes")
+USE_VOC = run.data_root is not None
+if USE_VOC and not voc_available(run.data_root):
+    raise rb.ParameterError(f"data_root={str(run.data_root)!r} holds no VOCdevkit/VOC2012 folder (with JPEGImages); "
+                            "put the PASCAL VOC 2012 devkit there, or use None for the synthetic scenes")
 for _name, _low in (("epochs", 1), ("n_train", 64), ("n_test", 8)):
     _v = getattr(cfg, _name)
     if not isinstance(_v, int) or isinstance(_v, bool) or _v < _low:
@@ -86,8 +98,17 @@ if cfg.label_set not in ("truth", "detections"):
     raise rb.ParameterError(f"label_set={cfg.label_set!r} is not allowed; use 'truth' or 'detections'")
 if cfg.score_cam_weights not in ("sigmoid", "softmax"):
     raise rb.ParameterError(f"score_cam_weights={cfg.score_cam_weights!r} is not allowed; use 'sigmoid' or 'softmax'")
-print(f"device {run.device}; {cfg.n_train} training / {cfg.n_test} test scenes of {cfg.size} px, "
-      f"{cfg.epochs} epochs, seeds {run.seeds}, label set: {cfg.label_set}")
+if cfg.arch not in ARCHS:
+    raise rb.ParameterError(f"arch={cfg.arch!r} is not allowed; use one of {', '.join(map(repr, ARCHS))}")
+ARCH = cfg.arch if cfg.arch != "auto" else ("resnet18" if USE_VOC else "scenecnn")
+IMAGE_SIZE = cfg.voc_size if USE_VOC else cfg.size
+VOC_TRAIN_LIMIT = n_train  # with VOC, only an explicit n_train caps the training split (the profile's is for scenes)
+if USE_VOC:
+    print(f"device {run.device}; VOC 2012 from {run.data_root}, resized to {IMAGE_SIZE} px; {ARCH}, "
+          f"{cfg.epochs} epochs, seeds {run.seeds}, label set: {cfg.label_set}")
+else:
+    print(f"device {run.device}; {cfg.n_train} training / {cfg.n_test} test scenes of {cfg.size} px, "
+          f"{cfg.epochs} epochs, seeds {run.seeds}, label set: {cfg.label_set}")
 
 # %% [markdown]
 # ## The method
@@ -142,13 +163,21 @@ print(f"device {run.device}; {cfg.n_train} training / {cfg.n_test} test scenes o
 # (and back) with probability `pair_cooccurrence`; other pairs with probability 0.25. Training and test
 # scenes come from different seeds.
 #
+# **With a VOC 2012 `data_root`** (meant for the full profile) the chapter uses the real dataset instead:
+# the network learns from the image-level labels of `train_aug` (or `train` when the augmented list is
+# absent), read from the XML annotations, and is evaluated on the first `n_test` images of `val`, whose
+# segmentation masks give the mask shares. Images are resized to `voc_size` (224 px in the full profile),
+# masks by nearest neighbour; VOC's boundary label 255 is ignored (those pixels count neither as object nor
+# as background).
+#
 # **Network.** A small all-convolutional network (four conv–BN–ReLU blocks, two of stride 2) with global
 # average pooling and a linear head, the architecture family CAM needs, trained from scratch with binary
 # cross-entropy (the paper fine-tunes ImageNet-pretrained VGG16, ResNet-101 and EfficientNet-B6; nothing can
-# be downloaded here).
+# be downloaded here). On VOC a torchvision ResNet-18 (`weights=None`, also from scratch) takes its place;
+# `arch` picks either network, or a ResNet-50/101, for either data.
 
 # %%
-NUM_CLASSES = 6
+NUM_CLASSES = len(VOC_CLASSES) if USE_VOC else 6
 METHODS = ["cam", "gradcam++", "scorecam", "minmaxcam", "dminmaxcam"]
 NAMES = {"cam": "CAM", "gradcam++": "Grad-CAM++", "scorecam": "Score-CAM", "minmaxcam": "MinMax-CAM",
          "dminmaxcam": "D-MinMax-CAM"}
@@ -160,6 +189,45 @@ LABELS = {"ic": "%IC ↑", "ad": "%AD ↓", "ado": "%ADO ↑", "ar": "%AR ↑", 
 def scenes(n, seed_):
     q = cooccurrence_matrix(NUM_CLASSES, base=0.25, pairs={(0, 1): cfg.pair_cooccurrence})
     return make_scenes(n, num_classes=NUM_CLASSES, size=cfg.size, objects=(1, 3), cooccurrence=q, seed=seed_)
+
+
+def voc_split(split, limit, store_uint8):
+    """Images, labels and masks of the first ``limit`` images (None: all) of a VOC split, resized to
+    IMAGE_SIZE, in preallocated tensors; training images and all masks (0..20, 255) are kept as uint8, which
+    cuts the memory of the 10,582 images of train_aug at 224 px from 6.4 GB to 1.6 GB."""
+    ds = VOCSegmentation(run.data_root, split, size=IMAGE_SIZE)
+    n = len(ds) if limit is None else min(limit, len(ds))
+    images = torch.empty(n, 3, IMAGE_SIZE, IMAGE_SIZE, dtype=torch.uint8 if store_uint8 else torch.float32)
+    labels, masks = torch.empty(n, NUM_CLASSES), torch.empty(n, IMAGE_SIZE, IMAGE_SIZE, dtype=torch.uint8)
+    # decoding thousands of JPEGs dominates on a GPU machine: use worker processes there
+    workers = min(8, os.cpu_count() or 1) if run.device.type == "cuda" and n > 256 else 0
+    loader = torch.utils.data.DataLoader(torch.utils.data.Subset(ds, range(n)), batch_size=64, num_workers=workers)
+    i = 0
+    for x, y, m in loader:
+        images[i:i + len(y)] = x.mul(255).round_() if store_uint8 else x
+        labels[i:i + len(y)], masks[i:i + len(y)] = y, m
+        i += len(y)
+    return SimpleNamespace(images=images, labels=labels, masks=masks, class_names=VOC_CLASSES, split=split)
+
+
+_voc_parts = {}
+
+
+def load_data(seed_):
+    """(train, test): synthetic scenes are drawn per seed; VOC is read once and shared by the seeds."""
+    if not USE_VOC:
+        return scenes(cfg.n_train, 1000 * seed_), scenes(cfg.n_test, 1000 * seed_ + 500)
+    if not _voc_parts:
+        try:  # the augmented list is optional (see reprobook.data.voc)
+            read_split(find_voc2012(run.data_root), "train_aug")
+            split = "train_aug"
+        except DatasetNotFound:
+            split = "train"
+        _voc_parts["parts"] = (voc_split(split, VOC_TRAIN_LIMIT, True), voc_split("val", cfg.n_test, False))
+        tr, te = _voc_parts["parts"]
+        print(f"VOC 2012: training on {len(tr.labels)} images of {split!r}, evaluating on the first "
+              f"{len(te.labels)} of 'val' ({int((te.masks == VOC_IGNORE).sum())} ignored boundary pixels)")
+    return _voc_parts["parts"]
 
 
 class SceneCNN(nn.Module):
@@ -180,19 +248,44 @@ class SceneCNN(nn.Module):
         return self.fc(self.pool(self.features(x)).flatten(1))
 
 
+class ResNetGAP(nn.Module):
+    """A torchvision ResNet (random init: nothing downloads) split into ``features`` (stem to layer4),
+    global average pooling and the linear ``fc``, the form CAM needs. Inputs in [0, 1] are standardised
+    inside, so that a masked pixel (value 0) is black, as the paper's metrics assume."""
+
+    def __init__(self, name, num_classes=NUM_CLASSES):
+        super().__init__()
+        net = getattr(torchvision.models, name)(weights=None, num_classes=num_classes)
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406])[:, None, None])
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225])[:, None, None])
+        self.features = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2,
+                                      net.layer3, net.layer4)
+        self.pool, self.fc = nn.AdaptiveAvgPool2d(1), net.fc
+
+    def forward(self, x):
+        return self.fc(self.pool(self.features((x - self.mean) / self.std)).flatten(1))
+
+
 def train(data, seed_):
     seed_everything(seed_)
-    model = SceneCNN(cfg.width).to(run.device)
+    model = (SceneCNN(cfg.width) if ARCH == "scenecnn" else ResNetGAP(ARCH)).to(run.device)
     x, y = data.images.to(run.device), data.labels.to(run.device)
     steps = cfg.epochs * -(-len(y) // cfg.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps)
     g = torch.Generator().manual_seed(seed_)
+    flips = torch.Generator().manual_seed(seed_ + 1)  # VOC only: random horizontal flips of the photographs
     for _ in range(cfg.epochs):
         model.train()
         for idx in torch.randperm(len(y), generator=g).split(cfg.batch_size):
             idx = idx.to(run.device)
-            loss = F.binary_cross_entropy_with_logits(model(x[idx]), y[idx])
+            xb = x[idx]
+            if xb.dtype == torch.uint8:  # VOC training images are stored as bytes
+                xb = xb.float().div_(255.0)
+            if USE_VOC:
+                flip = (torch.rand(len(idx), generator=flips) < 0.5).to(run.device)
+                xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
+            loss = F.binary_cross_entropy_with_logits(model(xb), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -215,7 +308,7 @@ def micro_f1(model, data):
 # %%
 results, pair_energy, pair_targets, timings, checks = [], {}, [], {m: [] for m in METHODS}, []
 for s in run.seeds:
-    train_data, test_data = scenes(cfg.n_train, 1000 * s), scenes(cfg.n_test, 1000 * s + 500)
+    train_data, test_data = load_data(s)
     t0 = time.perf_counter()
     model = train(train_data, s)
     train_s = time.perf_counter() - t0
@@ -240,8 +333,13 @@ for s in run.seeds:
     for m in METHODS:
         scores = masked_scores(model, x, maps[m], chunk_size=256)
         row = {"seed": s, "method": NAMES[m], **explanation_metrics(scores, average="macro")}
-        row.update(mask_energy(maps[m], object_masks, average="macro"))
-        pair_energy.setdefault(m, []).append(mask_energy(maps[m], object_masks, average=None)["others"].cpu())
+        if USE_VOC:  # VOC's boundary pixels (255) are ignored: the shares are of the map's mass elsewhere
+            kept = (test_data.masks != VOC_IGNORE).to(run.device)[:, None].float()
+            energy_maps = SimpleNamespace(maps=maps[m].maps * kept, targets=maps[m].targets)
+        else:
+            energy_maps = maps[m]
+        row.update(mask_energy(energy_maps, object_masks, average="macro"))
+        pair_energy.setdefault(m, []).append(mask_energy(energy_maps, object_masks, average=None)["others"].cpu())
         results.append(row)
     print(f"seed {s}: trained in {train_s:.1f} s, test micro-F1 {f1:.3f}, "
           f"{sum(len(t) for t in targets)} (image, label) pairs")
@@ -276,7 +374,8 @@ axes[0].set_xticks(xs, [LABELS[c] for c in METRICS])
 axes[0].set_ylabel("percent")
 axes[0].set_xlabel("metric (arrow: better direction)")
 axes[0].set_title("Explanation metrics per method (macro average)")
-axes[0].set_ylim(0, 1.35 * float(means[METRICS].to_numpy().max()))
+_top = float(np.nan_to_num(means[METRICS].to_numpy(), nan=0.0).max())  # NaN: no image with another label
+axes[0].set_ylim(0, 1.35 * _top if _top > 0 else 1.0)
 axes[0].legend(fontsize=8, ncol=3, loc="upper left")
 bottom = np.zeros(len(METHODS))
 for part, colour in (("inside", "tab:green"), ("others", "tab:red"), ("background", "tab:gray")):
@@ -299,14 +398,14 @@ plt.show()
 
 # %%
 sizes = [len(t) for t in targets]
-picks = [i for i in range(len(targets)) if sizes[i] >= 2][:2]
+picks = [i for i in range(len(targets)) if sizes[i] >= 2][:2] or [i for i in range(len(targets)) if sizes[i]][:2]
 rows = [(i, slot) for i in picks for slot in range(sizes[i])]
 fig, axes = plt.subplots(len(rows), len(METHODS) + 1, figsize=(1.9 * (len(METHODS) + 1), 1.9 * len(rows)),
                          squeeze=False)
 names = test_data.class_names
 for r, (i, slot) in enumerate(rows):
     c = targets[i][slot]
-    others = torch.zeros(cfg.size, cfg.size, dtype=torch.bool)
+    others = torch.zeros(IMAGE_SIZE, IMAGE_SIZE, dtype=torch.bool)
     for n in targets[i]:
         if n != c:
             others |= (test_data.masks[i] == n + 1)
@@ -403,7 +502,8 @@ ledger.claim("score-cam-cost", "Score-CAM costs far more than the other methods 
              rule=rb.AtLeast("Score-CAM / CAM time", 10.0), volatile=True)
 ledger.claim("across-domains", "The orderings hold over three architectures and five datasets",
              paper="Tables 3 and 4", rule=rb.NotTestable(
-                 "one synthetic domain and one small network trained from scratch here; no pretrained weights"))
+                 ("one dataset (VOC 2012) and one network" if USE_VOC else "one synthetic domain and one small network")
+                 + " trained from scratch here; no pretrained weights"))
 run.finish(ledger)
 ledger
 
@@ -413,6 +513,15 @@ ledger
 # - **Data and network.** Synthetic scenes replace VOC07/VOC12/COCO17/P:UAS/HPA, and a 4-layer CNN trained
 #   from scratch replaces the ImageNet-pretrained VGG16-GAP, ResNet-101 and EfficientNet-B6. Only orderings
 #   between methods are compared.
+# - **VOC 2012 (optional).** With a `data_root` holding the VOC 2012 devkit (`reprobook.data.voc`), the
+#   chapter trains on VOC instead: image-level labels from the XML annotations of `train_aug` (or `train`),
+#   a torchvision ResNet-18 with random weights (the paper fine-tunes an ImageNet-pretrained ResNet-101;
+#   `arch="resnet101"` gives its architecture, not its weights), images resized to `voc_size` (224 px in the
+#   full profile, so a 7 x 7 feature map) with random horizontal flips, and evaluation on the first `n_test`
+#   images of `val` with their segmentation masks for the mask shares (boundary label 255 ignored). The
+#   co-occurrence knob `pair_cooccurrence` then has no effect (VOC's own co-occurrences apply). The path is
+#   tested end to end on the five-image fixture in `tests/fixtures/voc2012`, which proves the plumbing only;
+#   no full VOC run has been recorded, and COCO is not read.
 # - **Score-CAM weights.** The paper's Eq. 4 weights each channel by the (sigmoid) score of the image masked
 #   by that channel; Wang et al. and the `grad-cam` package use a softmax over channels of the masked logits.
 #   We follow the paper by default (`score_cam_weights="softmax"` switches). The masks are min-max scaled
