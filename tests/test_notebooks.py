@@ -3,7 +3,7 @@ import pytest
 
 from reprobook.chapters import discover
 from reprobook.pipeline import run_chapters
-from reprobook.regress import drift
+from reprobook.regress import cpu_note, drift
 from reprobook.results import load_recorded, recorded_path
 
 pytestmark = pytest.mark.notebook
@@ -26,7 +26,9 @@ def test_smoke_results_match_the_committed_expected_values(chapter, smoke_outcom
     assert expected is not None, (f"no expected values at {recorded_path(chapter, 'smoke')}; "
                                   f"run: python -m reprobook run {chapter} && python -m reprobook record {chapter}")
     problems = drift(expected, smoke_outcomes[chapter].results)
-    assert not problems, f"{chapter} drifted from its committed smoke results:\n" + "\n".join(problems)
+    note = cpu_note(expected, smoke_outcomes[chapter].results)
+    assert not problems, (f"{chapter} drifted from its committed smoke results:\n" + "\n".join(problems)
+                          + (f"\n{note}" if note else ""))
 
 
 def test_a_chapter_run_twice_gives_identical_numbers(smoke_outcomes, tmp_path):

@@ -1,5 +1,5 @@
 """Regression of smoke results: which number moved, within the stated tolerance."""
-from reprobook.regress import DEFAULT_TOLERANCE, drift, flatten
+from reprobook.regress import DEFAULT_TOLERANCE, cpu_note, drift, flatten
 
 
 def results(acc, verdict="reproduced", **extra):
@@ -42,3 +42,19 @@ def test_volatile_claims_are_not_compared():
     actual = results([0.9])
     actual["claims"].append({"id": "speed", "verdict": "partly", "volatile": True})
     assert drift(expected, actual) == []
+
+
+def test_a_comparison_across_cpu_kinds_says_so():
+    a = {"meta": {"cpu": "AMD EPYC; torch AVX512; OpenBLAS core Haswell"}}
+    b = {"meta": {"cpu": "Intel Xeon; torch AVX2; OpenBLAS core auto"}}
+    assert cpu_note(a, a) == ""
+    assert "recorded on CPU 'AMD EPYC; torch AVX512" in cpu_note(a, b) and "re-record" in cpu_note(a, b)
+    assert "unknown (no fingerprint)" in cpu_note({"meta": {}}, b)
+
+
+def test_the_cpu_fingerprint_names_the_kernels():
+    from reprobook.runtime import cpu_fingerprint
+
+    fp = cpu_fingerprint()
+    assert "; torch " in fp and "; OpenBLAS core " in fp
+

@@ -188,6 +188,27 @@ def device_description(device) -> str:
     return f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch thread(s)"
 
 
+def cpu_fingerprint() -> str:
+    """The CPU model and the floating-point kernels torch and OpenBLAS pick on it.
+
+    Training is chaotic: two CPUs whose kernels round differently (AVX2 against AVX-512, another OpenBLAS
+    core type) give different trained models from the same seed, so smoke results are only comparable
+    between machines with the same fingerprint.
+    """
+    import torch
+
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    coretype = os.environ.get("OPENBLAS_CORETYPE", "auto")
+    return f"{model}; torch {torch.backends.cpu.get_cpu_capability()}; OpenBLAS core {coretype}"
+
+
 def run_metadata(device) -> dict[str, Any]:
     """What a results file records about the machine and software a number came from."""
     import torch
@@ -196,6 +217,7 @@ def run_metadata(device) -> dict[str, Any]:
         "device": device_description(device),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu": cpu_fingerprint(),
         "packages": package_versions(),
         "git_sha": git_sha(),
         "peak_rss_mib": round(peak_rss_mib(), 1),
