@@ -162,3 +162,28 @@ def test_empty_label_sets_give_nan_not_errors():
                           torch.zeros(2, 0, dtype=torch.long))
     m = explanation_metrics(s)
     assert all(math.isnan(v) for v in m.values())
+
+
+def test_label_map_grid_has_one_row_per_label_and_outlines_other_objects():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from reprobook.explain import pick_multilabel_rows, plot_label_maps
+
+    targets = [[0], [1, 2], [2, 0, 1], []]
+    assert pick_multilabel_rows(targets) == [(1, 0), (1, 1), (2, 0), (2, 1), (2, 2)]
+    assert pick_multilabel_rows([[0], [], [2]], n_images=1) == [(0, 0)]
+    images = torch.rand(4, 3, 8, 8)
+    masks = torch.zeros(4, 8, 8, dtype=torch.long)
+    masks[1, :4] = 2  # class 1 of image 1 (stored as c + 1)
+    masks[1, 4:] = 3  # class 2
+    maps = {"cam": torch.rand(4, 3, 8, 8), "minmaxcam": torch.rand(4, 3, 8, 8)}
+    fig = plot_label_maps(images, masks, targets, maps, {"cam": "CAM", "minmaxcam": "MinMax-CAM"},
+                          ["a", "b", "c"], "title", n_images=1)
+    axes = fig.axes
+    assert len(axes) == 2 * 3  # rows: the two labels of image 1; columns: image + two methods
+    assert axes[0].get_ylabel() == "explain: b" and axes[3].get_ylabel() == "explain: c"
+    assert [axes[1].get_title(), axes[2].get_title()] == ["CAM", "MinMax-CAM"]
+    assert all(len(ax.collections) > 0 for ax in (axes[1], axes[2], axes[4], axes[5]))  # red outlines drawn
+    with pytest.raises(ValueError, match="no test image has a label"):
+        plot_label_maps(images, masks, [[], []], maps, {"cam": "CAM", "minmaxcam": "M"}, ["a"], "t")

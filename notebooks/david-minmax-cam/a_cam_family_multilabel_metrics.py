@@ -64,7 +64,8 @@ import reprobook as rb
 from reprobook.data import DatasetNotFound
 from reprobook.data.scenes import cooccurrence_matrix, make_scenes
 from reprobook.data.voc import VOC_CLASSES, VOC_IGNORE, VOCSegmentation, find_voc2012, read_split, voc_available
-from reprobook.explain import CamExplainer, detections, explanation_metrics, mask_energy, masked_scores
+from reprobook.explain import (CamExplainer, detections, explanation_metrics, mask_energy, masked_scores,
+                               plot_label_maps)
 from reprobook.runtime import seed_everything
 
 PROFILES = {
@@ -397,36 +398,9 @@ plt.show()
 # spilling over.
 
 # %%
-sizes = [len(t) for t in targets]
-picks = [i for i in range(len(targets)) if sizes[i] >= 2][:2] or [i for i in range(len(targets)) if sizes[i]][:2]
-rows = [(i, slot) for i in picks for slot in range(sizes[i])]
-fig, axes = plt.subplots(len(rows), len(METHODS) + 1, figsize=(1.9 * (len(METHODS) + 1), 1.9 * len(rows)),
-                         squeeze=False)
-names = test_data.class_names
-for r, (i, slot) in enumerate(rows):
-    c = targets[i][slot]
-    others = torch.zeros(IMAGE_SIZE, IMAGE_SIZE, dtype=torch.bool)
-    for n in targets[i]:
-        if n != c:
-            others |= (test_data.masks[i] == n + 1)
-    axes[r, 0].imshow(test_data.images[i].permute(1, 2, 0).numpy())
-    axes[r, 0].set_ylabel(f"explain: {names[c]}", fontsize=8)
-    for j, m in enumerate(METHODS):
-        ax = axes[r, j + 1]
-        ax.imshow(maps[m].maps[i, slot].cpu().numpy(), cmap="jet", vmin=0, vmax=1)
-        if others.any():
-            ax.contour(others.numpy().astype(float), levels=[0.5], colors="red", linewidths=0.8)
-        if r == 0:
-            ax.set_title(NAMES[m], fontsize=9)
-    if r == 0:
-        axes[r, 0].set_title("image", fontsize=9)
-for ax in axes.flat:
-    ax.set_xticks([])
-    ax.set_yticks([])
-for ax in axes[-1]:
-    ax.set_xlabel("x (pixels)", fontsize=7)
-fig.suptitle("Per-label maps of the CAM family (rows: label explained; red: other labels' objects)", fontsize=10)
-fig.tight_layout()
+fig = plot_label_maps(test_data.images, test_data.masks, targets, {m: maps[m].maps for m in METHODS}, NAMES,
+                      test_data.class_names,
+                      "Per-label maps of the CAM family (rows: label explained; red: other labels' objects)")
 fig.savefig(run.figure_path("maps.png"), dpi=90)
 plt.show()
 

@@ -68,7 +68,8 @@ import reprobook as rb
 from reprobook.data.scenes import cooccurrence_matrix, make_scenes
 from reprobook.data.images import DatasetNotFound
 from reprobook.data.voc import VOC_CLASSES, VOCSegmentation, find_voc2012, read_split, voc_available
-from reprobook.explain import CamExplainer, detections, explanation_metrics, mask_energy, masked_scores
+from reprobook.explain import (CamExplainer, detections, explanation_metrics, mask_energy, masked_scores,
+                               plot_label_maps)
 from reprobook.runtime import seed_everything
 from reprobook.train import fit
 
@@ -472,35 +473,8 @@ plt.show()
 # stay dark.
 
 # %%
-sizes = [len(t) for t in targets]
-picks = ([i for i in range(len(targets)) if sizes[i] >= 2] or [i for i in range(len(targets)) if sizes[i]])[:2]
-rows = [(i, slot) for i in picks for slot in range(sizes[i])]
-fig, axes = plt.subplots(len(rows), len(METHODS) + 1, figsize=(1.9 * (len(METHODS) + 1), 1.9 * len(rows)),
-                         squeeze=False)
-for r, (i, slot) in enumerate(rows):
-    c = targets[i][slot]
-    others = torch.zeros(m_te.shape[-2:], dtype=torch.bool)
-    for n in targets[i]:
-        if n != c:
-            others |= (m_te[i] == n + 1)
-    axes[r, 0].imshow(x_te[i].permute(1, 2, 0).numpy())
-    axes[r, 0].set_ylabel(f"explain: {CLASS_NAMES[c]}", fontsize=8)
-    for j, m in enumerate(METHODS):
-        ax = axes[r, j + 1]
-        ax.imshow(maps[m].maps[i, slot].cpu().numpy(), cmap="jet", vmin=0, vmax=1)
-        if others.any():
-            ax.contour(others.numpy().astype(float), levels=[0.5], colors="red", linewidths=0.8)
-        if r == 0:
-            ax.set_title(NAMES[m], fontsize=9)
-    if r == 0:
-        axes[r, 0].set_title("image", fontsize=9)
-for ax in axes.flat:
-    ax.set_xticks([])
-    ax.set_yticks([])
-for ax in axes[-1]:
-    ax.set_xlabel("x (pixels)", fontsize=7)
-fig.suptitle("Per-label maps (rows: label explained; red: the other labels' objects)", fontsize=10)
-fig.tight_layout()
+fig = plot_label_maps(x_te, m_te, targets, {m: maps[m].maps for m in METHODS}, NAMES, CLASS_NAMES,
+                      "Per-label maps (rows: label explained; red: the other labels' objects)")
 fig.savefig(run.figure_path("maps.png"), dpi=90)
 plt.show()
 

@@ -121,16 +121,9 @@ def clustering_accuracy(y_true, y_pred) -> float:
     one-to-one cluster-to-class map (Hungarian method on the contingency table, scipy's
     ``linear_sum_assignment``). Clusters left without a class (more clusters than classes) count as wrong.
     """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
-        raise ValueError(f"y_true and y_pred must be equal-length non-empty 1-D arrays, got {y_true.shape} and {y_pred.shape}")
-    _, t = np.unique(y_true, return_inverse=True)
-    _, c = np.unique(y_pred, return_inverse=True)
-    cont = np.zeros((t.max() + 1, c.max() + 1))
-    np.add.at(cont, (t, c), 1)
+    cont = _contingency(y_true, y_pred)
     rows, cols = linear_sum_assignment(cont, maximize=True)
-    return float(cont[rows, cols].sum() / y_true.size)
+    return float(cont[rows, cols].sum() / cont.sum())
 
 
 def _contingency(y_true, y_pred) -> np.ndarray:
