@@ -68,7 +68,7 @@ from torchmetrics.functional.classification import multilabel_f1_score
 
 import reprobook as rb
 from reprobook.data.scenes import cooccurrence_matrix, make_scenes
-from reprobook.explain import CamExplainer, explanation_metrics, mask_energy, masked_scores
+from reprobook.explain import CamExplainer, explanation_metrics, mask_energy, masked_scores, plot_label_maps
 from reprobook.kur import KernelUsage, apply_kur, is_kur, weight_diagnostics
 from reprobook.runtime import seed_everything
 from reprobook.train import fit, predict, supervised_step
@@ -483,40 +483,12 @@ plt.show()
 # three heads. The red outline marks the objects of the image's other labels.
 
 # %%
-sizes = [len(t) for t in targets]
-picks = [i for i in range(len(targets)) if sizes[i] >= 2][:2]
-rows = [(i, slot) for i in picks for slot in range(sizes[i])]
 panels = [(arm, m) for m in ("cam", "minmaxcam") for arm in ARMS]
-if rows:
-    fig, axes = plt.subplots(len(rows), len(panels) + 1, figsize=(1.8 * (len(panels) + 1), 1.8 * len(rows)),
-                             squeeze=False)
-    for r, (i, slot) in enumerate(rows):
-        c = targets[i][slot]
-        others = torch.zeros(eval_mask.shape[-2:], dtype=torch.bool)
-        for n in targets[i]:
-            if n != c:
-                others |= eval_mask[i] == n + 1
-        axes[r, 0].imshow(eval_x[i].permute(1, 2, 0).clamp(0, 1).numpy())
-        axes[r, 0].set_ylabel(f"explain: {class_names[c] if class_names else c}", fontsize=8)
-        for j, (arm, m) in enumerate(panels):
-            ax = axes[r, j + 1]
-            ax.imshow(example_maps[arm][m][i, slot].numpy(), cmap="jet", vmin=0, vmax=1)
-            if others.any():
-                ax.contour(others.numpy().astype(float), levels=[0.5], colors="red", linewidths=0.8)
-            if r == 0:
-                ax.set_title(f"{NAMES[m]}\n{arm}", fontsize=8)
-        if r == 0:
-            axes[r, 0].set_title("image", fontsize=8)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in axes[-1]:
-        ax.set_xlabel("x (pixels)", fontsize=7)
-    fig.suptitle("CAM and MinMax-CAM with an ordinary, a KUR and a KUR-α head (red: other labels' objects)",
-                 fontsize=10)
-    fig.tight_layout()
-    fig.savefig(run.figure_path("maps.png"), dpi=90)
-    plt.show()
+fig = plot_label_maps(eval_x, eval_mask, targets, {(arm, m): example_maps[arm][m] for arm, m in panels},
+                      {(arm, m): f"{NAMES[m]}\n{arm}" for arm, m in panels}, class_names,
+                      "CAM and MinMax-CAM with an ordinary, a KUR and a KUR-α head (red: other labels' objects)")
+fig.savefig(run.figure_path("maps.png"), dpi=90)
+plt.show()
 print(f"wall time so far {time.perf_counter() - t_start:.1f} s")
 
 # %% [markdown]

@@ -1,7 +1,7 @@
 """Figures of per-label maps: one row per (image, label) explained, one column per CAM method."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Hashable, Mapping, Sequence
 
 import torch
 
@@ -15,13 +15,15 @@ def pick_multilabel_rows(targets: Sequence[Sequence[int]], n_images: int = 2) ->
 
 
 def plot_label_maps(images: torch.Tensor, masks: torch.Tensor, targets: Sequence[Sequence[int]],
-                    maps: Mapping[str, torch.Tensor], method_names: Mapping[str, str],
-                    class_names: Sequence[str], title: str, n_images: int = 2):
+                    maps: Mapping[Hashable, torch.Tensor], method_names: Mapping[Hashable, str],
+                    class_names: Sequence[str] | None, title: str, n_images: int = 2):
     """A grid of normalised maps with the *other* labels' objects outlined in red.
 
-    ``images`` is ``N x 3 x H x W`` in [0, 1]; ``masks`` is ``N x H x W`` with class ``c`` stored as ``c + 1``
-    (0 = background); ``maps[m]`` is ``N x L x H x W`` (label slots as in ``targets``). Mass inside a red
-    outline is what the multi-label papers call spilling onto other objects.
+    ``images`` is ``N x 3 x H x W`` (shown clipped to [0, 1]); ``masks`` is ``N x H x W`` with class ``c``
+    stored as ``c + 1`` (0 = background); ``maps[key]`` is ``N x L x H x W`` (label slots as in ``targets``),
+    one column per key in order, titled ``method_names[key]`` (a key may be a method or, say, a (model,
+    method) pair). Without ``class_names`` rows are labelled by class index. Mass inside a red outline is
+    what the multi-label papers call spilling onto other objects.
     """
     import matplotlib.pyplot as plt
 
@@ -37,8 +39,8 @@ def plot_label_maps(images: torch.Tensor, masks: torch.Tensor, targets: Sequence
         for n in targets[i]:
             if n != c:
                 others |= (masks[i] == n + 1)
-        axes[r, 0].imshow(images[i].permute(1, 2, 0).cpu().numpy())
-        axes[r, 0].set_ylabel(f"explain: {class_names[c]}", fontsize=8)
+        axes[r, 0].imshow(images[i].permute(1, 2, 0).clamp(0, 1).cpu().numpy())
+        axes[r, 0].set_ylabel(f"explain: {class_names[c] if class_names else c}", fontsize=8)
         for j, m in enumerate(methods):
             ax = axes[r, j + 1]
             ax.imshow(maps[m][i, slot].cpu().numpy(), cmap="jet", vmin=0, vmax=1)
