@@ -233,3 +233,15 @@ def test_round_trip_on_generated_scenes():
     coarse = torch.nn.functional.avg_pool2d(onehot, 4)
     approx = miou(pseudo_masks(coarse, s.labels, threshold=0.5, size=(32, 32)), s.masks, 5)
     assert 0.7 < approx < 1.0
+
+
+def test_counting_leaves_deterministic_mode_as_it_was():
+    pred, target = T([[0, 1], [2, 2]]), T([[0, 1], [2, 255]])
+    plain = confusion_matrix(pred, target, 3)
+    was = torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        assert torch.equal(confusion_matrix(pred, target, 3), plain)
+        assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(was)

@@ -10,7 +10,8 @@ from the confusion matrix summed over all images, not from an average of per-ima
 """
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from typing import Iterator, Sequence
 
 import torch
 
@@ -28,6 +29,22 @@ def _check_labels(name: str, x: torch.Tensor, num_classes: int, ignore_index: in
         values = torch.unique(x[bad])[:8].tolist()
         allowed = f"0..{num_classes - 1}" + (f" or {ignore_index} (ignore)" if ignore_index is not None else "")
         raise ValueError(f"{name} holds labels {values} outside {allowed}")
+
+
+@contextlib.contextmanager
+def _counting_mode() -> Iterator[None]:
+    """Pause torch's deterministic mode while counting. With it on, torchmetrics replaces ``torch.bincount``
+    by a dense pixels x classes comparison (about 20x slower on the CPU); integer counts come out the same
+    in any order, so nothing reproducible is lost."""
+    was, warn_only = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    if not was:
+        yield
+        return
+    torch.use_deterministic_algorithms(False)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(True, warn_only=warn_only)
 
 
 def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int,
@@ -49,8 +66,9 @@ def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int,
     if pred.numel() == 0:
         return torch.zeros(num_classes, num_classes, dtype=torch.int64, device=pred.device)
     # arguments checked above; torchmetrics' own checks would scan the tensors again
-    return multiclass_confusion_matrix(pred.flatten(), target.flatten().to(pred.device), num_classes,
-                                       ignore_index=ignore_index, validate_args=False).long()
+    with _counting_mode():
+        return multiclass_confusion_matrix(pred.flatten(), target.flatten().to(pred.device), num_classes,
+                                           ignore_index=ignore_index, validate_args=False).long()
 
 
 def iou_from_confusion(confusion: torch.Tensor) -> torch.Tensor:
