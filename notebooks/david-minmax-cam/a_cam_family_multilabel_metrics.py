@@ -64,7 +64,7 @@ import reprobook as rb
 from reprobook.data import DatasetNotFound
 from reprobook.data.scenes import cooccurrence_matrix, make_scenes
 from reprobook.data.voc import VOC_CLASSES, VOC_IGNORE, VOCSegmentation, find_voc2012, read_split, voc_available
-from reprobook.explain import (CamExplainer, detections, explanation_metrics, mask_energy, masked_scores,
+from reprobook.explain import (CamExplainer, SceneCNN, detections, explanation_metrics, mask_energy, masked_scores,
                                plot_label_maps)
 from reprobook.runtime import seed_everything
 
@@ -231,23 +231,6 @@ def load_data(seed_):
     return _voc_parts["parts"]
 
 
-class SceneCNN(nn.Module):
-    """conv-BN-ReLU x 4 (strides 1, 2, 2, 1), global average pooling, linear head."""
-
-    def __init__(self, width=16, num_classes=NUM_CLASSES):
-        super().__init__()
-        w = width
-
-        def block(a, b, stride):
-            return [nn.Conv2d(a, b, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
-
-        self.features = nn.Sequential(*block(3, w, 1), *block(w, 2 * w, 2), *block(2 * w, 4 * w, 2),
-                                      *block(4 * w, 4 * w, 1))
-        self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(4 * w, num_classes)
-
-    def forward(self, x):
-        return self.fc(self.pool(self.features(x)).flatten(1))
-
 
 class ResNetGAP(nn.Module):
     """A torchvision ResNet (random init: nothing downloads) split into ``features`` (stem to layer4),
@@ -269,7 +252,7 @@ class ResNetGAP(nn.Module):
 
 def train(data, seed_):
     seed_everything(seed_)
-    model = (SceneCNN(cfg.width) if ARCH == "scenecnn" else ResNetGAP(ARCH)).to(run.device)
+    model = (SceneCNN(NUM_CLASSES, cfg.width) if ARCH == "scenecnn" else ResNetGAP(ARCH)).to(run.device)
     x, y = data.images.to(run.device), data.labels.to(run.device)
     steps = cfg.epochs * -(-len(y) // cfg.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)

@@ -68,7 +68,7 @@ import reprobook as rb
 from reprobook.data.scenes import cooccurrence_matrix, make_scenes
 from reprobook.data.images import DatasetNotFound
 from reprobook.data.voc import VOC_CLASSES, VOCSegmentation, find_voc2012, read_split, voc_available
-from reprobook.explain import (CamExplainer, detections, explanation_metrics, mask_energy, masked_scores,
+from reprobook.explain import (CamExplainer, SceneCNN, detections, explanation_metrics, mask_energy, masked_scores,
                                plot_label_maps)
 from reprobook.runtime import seed_everything
 from reprobook.train import fit
@@ -142,26 +142,6 @@ print(f"device {run.device}; data: {'VOC 2012 from ' + str(run.data_root) if USE
 # al. 2020), as in the paper's Tables 3 and 4; see chapter `david-a` for their definitions.
 
 # %%
-class SceneCNN(nn.Module):
-    """conv-BN-ReLU x 4 (strides 1, 2, 2, 1) = ``features``; global average pooling; linear ``fc``."""
-
-    def __init__(self, num_classes, width=16):
-        super().__init__()
-        w = width
-
-        def block(a, b, stride):
-            return [nn.Conv2d(a, b, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
-
-        self.features = nn.Sequential(*block(3, w, 1), *block(w, 2 * w, 2), *block(2 * w, 4 * w, 2),
-                                      *block(4 * w, 4 * w, 1))
-        self.fc = nn.Linear(4 * w, num_classes)
-
-    def feature_map(self, x):
-        return self.features(x)
-
-    def forward(self, x):
-        return self.fc(self.feature_map(x).mean((2, 3)))
-
 
 class ResNetGAP(nn.Module):
     """torchvision ResNet-18 (random init, nothing downloads) without the max-pool (output stride 16, so a

@@ -68,7 +68,7 @@ from torchmetrics.functional.classification import multilabel_f1_score
 
 import reprobook as rb
 from reprobook.data.scenes import cooccurrence_matrix, make_scenes
-from reprobook.explain import CamExplainer, explanation_metrics, mask_energy, masked_scores, plot_label_maps
+from reprobook.explain import CamExplainer, SceneCNN, explanation_metrics, mask_energy, masked_scores, plot_label_maps
 from reprobook.kur import KernelUsage, apply_kur, is_kur, weight_diagnostics
 from reprobook.runtime import seed_everything
 from reprobook.train import fit, predict, supervised_step
@@ -251,28 +251,11 @@ LABELS = {"ic": "%IC ↑", "ad": "%AD ↓", "ado": "%ADO ↑", "ar": "%AR ↑", 
 ARMS = ["baseline", "KUR", "KUR-α"]
 
 
-class SceneCNN(nn.Module):
-    """conv-BN-ReLU x 4 (strides 1, 2, 2, 1), global average pooling, linear head ``fc``."""
-
-    def __init__(self, width, num_classes):
-        super().__init__()
-
-        def block(a, b, stride):
-            return [nn.Conv2d(a, b, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
-
-        w = width
-        self.features = nn.Sequential(*block(3, w, 1), *block(w, 2 * w, 2), *block(2 * w, 4 * w, 2),
-                                      *block(4 * w, 4 * w, 1))
-        self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(4 * w, num_classes)
-
-    def forward(self, x):
-        return self.fc(self.pool(self.features(x)).flatten(1))
-
 
 def make_model(C, arm, small_images):
     """The network with the head of ``arm``; returns (model, CAM target layer name)."""
     if cfg.arch == "cnn":
-        model, layer = SceneCNN(cfg.width, C), "features"
+        model, layer = SceneCNN(C, cfg.width), "features"
     else:
         import torchvision
 

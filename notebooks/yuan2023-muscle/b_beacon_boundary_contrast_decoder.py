@@ -70,7 +70,7 @@ import reprobook as rb
 from reprobook.beacon import BeaconLoss, beacon_loss, boundary_f_score, inout_points
 from reprobook.data.scenes import make_scenes
 from reprobook.data.voc import VOC_CLASSES, VOCSegmentation, voc_available
-from reprobook.explain import CamExplainer
+from reprobook.explain import CamExplainer, SceneCNN
 from reprobook.runtime import seed_everything
 from reprobook.segment import (ARCHS, cam_probabilities, crf_available, dense_crf, make_segmenter, miou,
                                predict_masks, pseudo_masks, train_segmenter, tta_maps)
@@ -278,28 +278,11 @@ print(f"{len(x_train)} training and {len(x_val)} validation images, {C} classes 
 # (sigmoid > 0.5) is the first rung of the ladder.
 
 # %%
-class SceneCNN(nn.Module):
-    """conv-BN-ReLU x 4 (strides 1, 2, 2, 1) -> ``features``; global average pooling; linear head ``fc``."""
-
-    def __init__(self, width, num_classes):
-        super().__init__()
-
-        def block(a, b, stride):
-            return [nn.Conv2d(a, b, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
-
-        w = width
-        self.features = nn.Sequential(*block(3, w, 1), *block(w, 2 * w, 2), *block(2 * w, 4 * w, 2),
-                                      *block(4 * w, 4 * w, 1))
-        self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(4 * w, num_classes)
-
-    def forward(self, x):
-        return self.fc(self.pool(self.features(x)).flatten(1))
-
 
 def make_classifier():
     """(model, CAM layer). ResNet-50: random weights, layers 3-4 dilated (output stride 8)."""
     if cfg.cls_arch == "scenecnn":
-        return SceneCNN(cfg.cls_width, C), "features"
+        return SceneCNN(C, cfg.cls_width), "features"
     model = torchvision.models.resnet50(weights=None, num_classes=C, replace_stride_with_dilation=[False, True, True])
     return model, "layer4"
 
