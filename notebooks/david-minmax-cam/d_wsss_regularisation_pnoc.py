@@ -74,7 +74,8 @@ from reprobook.data.scenes import cooccurrence_matrix, make_scenes
 from reprobook.puzzle import (NocTrainer, activation_mask, c2am_loss, disentangle, drop_class, erase, hint_loss, merge,
                               ramp, reconstruction_loss, sample_present_class, smooth_labels, tile)
 from reprobook.runtime import seed_everything
-from reprobook.segment import confusion_matrix, iou_from_confusion, miou_from_confusion, normalise_cams, tta_maps
+from reprobook.segment import (confusion_matrix, iou_from_confusion, miou_from_confusion, normalise_cams, pseudo_masks,
+                               tta_maps)
 from reprobook.train import fit
 
 ALL_ARMS = ("ra", "pf", "poc", "poc_ls", "pnoc_ls")
@@ -532,11 +533,8 @@ for i, idx in enumerate(multi.tolist()):
     axes[i, 1].imshow(mk.clamp(max=nk - 1).numpy(), cmap=cmap, vmin=0, vmax=nk - 1, interpolation="nearest")
     for j, a in enumerate(cfg.arms):
         with torch.no_grad():
-            cams = normalise_cams(F.interpolate(F.relu(models[last][a].cams(x.to(run.device))).float().cpu(),
-                                                size=tuple(x.shape[-2:]), mode="bilinear", align_corners=False))
-        cams = cams.masked_fill(~yv.bool()[:, :, None, None], float("-inf"))
-        score, best = cams.max(1)
-        pred = torch.where(score > cfg.threshold, best + 1, torch.zeros_like(best))[0]
+            cams = F.relu(models[last][a].cams(x.to(run.device))).float().cpu()
+        pred = pseudo_masks(cams, yv, cfg.threshold, size=tuple(x.shape[-2:]))[0]
         axes[i, 2 + j].imshow(pred.numpy(), cmap=cmap, vmin=0, vmax=nk - 1, interpolation="nearest")
     names = ", ".join(CLASS_NAMES[c] for c in torch.nonzero(yv[0]).flatten().tolist())
     axes[i, 0].set_ylabel(names, fontsize=8)
@@ -545,7 +543,7 @@ for j, title in enumerate(["image", "ground truth"] + [ARM_NAMES[a] for a in cfg
 for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
-fig.suptitle(f"Priors at τ = {cfg.threshold} (colour = class, dark = background; x: pixels, y: pixels)")
+fig.suptitle(f"Priors at τ = {cfg.threshold} (colour = class, blue = background; x: pixels, y: pixels)")
 fig.tight_layout()
 fig.savefig(run.figure_path("priors.png"), dpi=90)
 plt.show()
